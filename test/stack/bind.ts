@@ -1,0 +1,129 @@
+// BIND 9 as the authoritative DNS of the test stack: primary for a few test zones, with TSIG-authenticated
+// dynamic updates (RFC 2136). Pebble's validator queries it, and so does our propagation check.
+import * as dns from "node:dns";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { freePort, type ManagedProcess, requireBinary, run, startProcess, waitUntilReady } from "./processes";
+
+export const TSIG_KEY_NAME = "acme-update";
+
+/** Everything a test (in any process) needs to talk to the stack's BIND. JSON-serializable. */
+export interface BindInfo {
+    /** `127.0.0.1:<port>`: give this to resolvers and to `propagation.nameservers`. */
+    readonly address: string;
+    readonly port: number;
+    readonly zones: readonly string[];
+    /** A key file in the format tsig-keygen writes; nsupdate reads it with -k. */
+    readonly tsigKeyFile: string;
+}
+
+export interface BindServer extends BindInfo {
+    readonly process: ManagedProcess;
+    stop(): Promise<void>;
+}
+
+export const DEFAULT_ZONES = ["example.test", "other.test", "delegated.test"] as const;
+
+export async function startBind(dir: string, zones: readonly string[] = DEFAULT_ZONES): Promise<BindServer> {
+    const named = requireBinary("named", "bind9");
+    const tsigKeygen = requireBinary("tsig-keygen", "bind9");
+    requireBinary("nsupdate", "bind9-dnsutils");
+    fs.mkdirSync(dir, { recursive: true });
+    const port = await freePort();
+    const tsigKeyFile = path.join(dir, "tsig.key");
+    fs.writeFileSync(tsigKeyFile, run(tsigKeygen, ["-a", "hmac-sha256", TSIG_KEY_NAME]));
+
+    const zoneClauses = zones.map((zone) => {
+        fs.writeFileSync(path.join(dir, `${zone}.zone`), zoneFile(zone));
+        return `zone "${zone}" { type primary; file "${dir}/${zone}.zone"; journal "${dir}/${zone}.jnl";
+    allow-update { key "${TSIG_KEY_NAME}"; }; };`;
+    });
+    const conf = path.join(dir, "named.conf");
+    fs.writeFileSync(
+        conf,
+        `include "${tsigKeyFile}";
+options {
+    directory "${dir}";
+    pid-file "${dir}/named.pid";
+    listen-on port ${port} { 127.0.0.1; };
+    listen-on-v6 { none; };
+    recursion no;
+    allow-query { any; };
+    dnssec-validation no;
+    notify no;
+};
+controls { };
+${zoneClauses.join("\n")}
+`,
+    );
+
+    const proc = startProcess("named", named, ["-g", "-4", "-u", "root", "-c", conf], {
+        logFile: path.join(dir, "named.log"),
+    });
+    const resolver = new dns.promises.Resolver({ timeout: 200, tries: 1 });
+    resolver.setServers([`127.0.0.1:${port}`]);
+    await waitUntilReady(proc, async () => {
+        for (const zone of zones) await resolver.resolveSoa(zone);
+        return true;
+    });
+    return {
+        address: `127.0.0.1:${port}`,
+        port,
+        zones,
+        tsigKeyFile,
+        process: proc,
+        stop: () => proc.stop(),
+    };
+}
+
+function zoneFile(zone: string): string {
+    return `$TTL 60
+@    IN SOA ns1.${zone}. hostmaster.${zone}. 1 60 60 600 60
+@    IN NS  ns1.${zone}.
+ns1  IN A   127.0.0.1
+@    IN A   127.0.0.1
+*    IN A   127.0.0.1
+`;
+}
+
+/** Sets and clears record sets in the stack's BIND with RFC 2136 updates (nsupdate -k). */
+export class DnsUpdater {
+    constructor(private readonly bind: BindInfo) {}
+
+    /** Replaces the whole TXT record set at `name` with `values` (an empty list deletes it). */
+    setTxt(name: string, values: readonly string[], ttl = 60): void {
+        const fqdn = absolute(name);
+        this.send(fqdn, [`update delete ${fqdn} TXT`, ...values.map((v) => `update add ${fqdn} ${ttl} TXT "${v}"`)]);
+    }
+
+    clearTxt(name: string): void {
+        this.setTxt(name, []);
+    }
+
+    setCname(name: string, target: string, ttl = 60): void {
+        const fqdn = absolute(name);
+        this.send(fqdn, [`update delete ${fqdn} CNAME`, `update add ${fqdn} ${ttl} CNAME ${absolute(target)}`]);
+    }
+
+    deleteName(name: string): void {
+        const fqdn = absolute(name);
+        this.send(fqdn, [`update delete ${fqdn}`]);
+    }
+
+    /** The stack's zone that holds `name` (longest suffix match). */
+    zoneOf(name: string): string {
+        const bare = name.replace(/\.$/, "").toLowerCase();
+        const zone = [...this.bind.zones]
+            .sort((a, b) => b.length - a.length)
+            .find((z) => bare === z || bare.endsWith(`.${z}`));
+        if (!zone) throw new Error(`${name} is in none of the test zones ${this.bind.zones.join(", ")}`);
+        return zone;
+    }
+
+    private send(fqdn: string, updates: string[]): void {
+        const script = [`server 127.0.0.1 ${this.bind.port}`, `zone ${this.zoneOf(fqdn)}`, ...updates, "send", ""];
+        run("nsupdate", ["-k", this.bind.tsigKeyFile], script.join("\n"));
+    }
+}
+
+const absolute = (name: string) => (name.endsWith(".") ? name : `${name}.`);
