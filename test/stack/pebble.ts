@@ -106,7 +106,8 @@ export function httpsGet(url: string, caPem: string): Promise<string> {
     });
 }
 
-async function selfSignedListenerCertificate(): Promise<{ certificatePem: string; privateKeyPem: string }> {
+/** A fresh self-signed ECDSA certificate for an HTTPS listener on 127.0.0.1 / localhost (Pebble, the CA proxy). */
+export async function selfSignedListenerCertificate(): Promise<{ certificatePem: string; privateKeyPem: string }> {
     const algorithm = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
     const keys = await crypto.webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"]);
     const now = Date.now();
@@ -133,4 +134,10 @@ async function selfSignedListenerCertificate(): Promise<{ certificatePem: string
         type: "pkcs8",
     }) as string;
     return { certificatePem: certificate.toString("pem"), privateKeyPem };
+}
+
+/** Pebble's view of a certificate it issued: "Valid" or "Revoked" (management API, by lower-case hex serial). */
+export async function pebbleCertificateStatus(pebble: PebbleInfo, serialNumber: string): Promise<string> {
+    const body = await httpsGet(`${pebble.managementUrl}/cert-status-by-serial/${serialNumber}`, pebble.listenerCaPem);
+    return (JSON.parse(body) as { Status: string }).Status;
 }
