@@ -12,7 +12,7 @@ export { DnsUpdater } from "./bind";
 export type { Http01Info } from "./http01";
 export { Http01Responder } from "./http01";
 export type { PebbleInfo, PebbleOptions, PebbleServer } from "./pebble";
-export { httpsGet, pebbleIntermediatePem, pebbleRootPem, startPebble } from "./pebble";
+export { httpsGet, pebbleCertificateStatus, pebbleIntermediatePem, pebbleRootPem, startPebble } from "./pebble";
 export { INSTALL_HINT } from "./processes";
 
 /** The addresses of a running stack, as handed to tests (JSON-serializable). */
