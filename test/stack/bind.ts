@@ -92,8 +92,12 @@ export class DnsUpdater {
 
     /** Replaces the whole TXT record set at `name` with `values` (an empty list deletes it). */
     setTxt(name: string, values: readonly string[], ttl = 60): void {
-        const fqdn = absolute(name);
-        this.send(fqdn, [`update delete ${fqdn} TXT`, ...values.map((v) => `update add ${fqdn} ${ttl} TXT "${v}"`)]);
+        this.setRecordSet(
+            name,
+            "TXT",
+            values.map((value) => `"${value}"`),
+            ttl,
+        );
     }
 
     clearTxt(name: string): void {
@@ -101,8 +105,19 @@ export class DnsUpdater {
     }
 
     setCname(name: string, target: string, ttl = 60): void {
+        this.setRecordSet(name, "CNAME", [absolute(target)], ttl);
+    }
+
+    /**
+     * Replaces the record set of `type` at `name` with `rdata`, each given in zone-file presentation format
+     * (TXT values carry their own quotes); an empty list deletes the set.
+     */
+    setRecordSet(name: string, type: string, rdata: readonly string[], ttl = 60): void {
         const fqdn = absolute(name);
-        this.send(fqdn, [`update delete ${fqdn} CNAME`, `update add ${fqdn} ${ttl} CNAME ${absolute(target)}`]);
+        this.send(fqdn, [
+            `update delete ${fqdn} ${type}`,
+            ...rdata.map((r) => `update add ${fqdn} ${ttl} ${type} ${r}`),
+        ]);
     }
 
     deleteName(name: string): void {
