@@ -1,5 +1,22 @@
 // pulumi-acme-certs: ACME (Let's Encrypt) certificates as Pulumi resources.
 export { directories } from "./acme/directories";
+export { KubernetesHttp01Solver, type KubernetesHttp01SolverArgs } from "./components/kubernetesHttp01Solver";
+export {
+    KubernetesTlsSecret,
+    type KubernetesTlsSecretArgs,
+    type TlsCertificateSource,
+} from "./components/kubernetesTlsSecret";
+export {
+    LoadBalancerCertificate,
+    type LoadBalancerCertificateArgs,
+    type LoadBalancerCertificateSource,
+} from "./components/loadBalancerCertificate";
+export {
+    type KeyAlgorithmName,
+    Route53Certificate,
+    type Route53CertificateArgs,
+} from "./components/route53Certificate";
+export { Route53ChallengeRecords, type Route53ChallengeRecordsArgs } from "./components/route53ChallengeRecords";
 export type { EcdsaCurve, KeyAlgorithm, RsaBits } from "./crypto/keys";
 export type { DnsChallengeRecord } from "./dns01/names";
 export {
@@ -11,7 +28,11 @@ export {
 } from "./expiry/report";
 export { checkServed, type ServedCheckOptions, type ServedResult, type ServedStatus } from "./expiry/served";
 export type { AcmeAccountArgs } from "./resources/account";
-export { Certificate, type CertificateArgs, type PropagationArgs } from "./resources/certificate";
+export {
+    Certificate,
+    type CertificateArgs,
+    type PropagationArgs,
+} from "./resources/certificate";
 export { CertificateRequest, type CertificateRequestArgs } from "./resources/certificateRequest";
 export {
     type ChallengeType,
