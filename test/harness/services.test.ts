@@ -3,7 +3,7 @@
 import * as http from "node:http";
 import { describe, expect, inject, it } from "vitest";
 import { uniqueName } from "../stack/names";
-import { ServiceEmulators, type ServicesConfig } from "./services";
+import { HTTP01_SOLVER_LABEL, ServiceEmulators, type ServicesConfig } from "./services";
 import { recordFqdn, txtPresentation } from "./services/route53";
 import { issueTestCertificate } from "./test-certificates";
 
@@ -90,7 +90,7 @@ describe("Kubernetes", () => {
             inputs: {
                 apiVersion: "v1",
                 kind: "ConfigMap",
-                metadata: { name: "solver", namespace: "default", labels: { "acme.pulumi.io/http01-solver": "true" } },
+                metadata: { name: "solver", namespace: "default", labels: { [HTTP01_SOLVER_LABEL]: "true" } },
                 data: { [token]: `${token}.thumbprint` },
             },
         };

@@ -2,6 +2,7 @@
 // Secrets are checked against the API's rules; a ConfigMap labelled as an HTTP-01 solver is also served through
 // the stack's HTTP-01 responder, so Pebble can validate a challenge that a program publishes this way.
 import * as crypto from "node:crypto";
+import { HTTP01_SOLVER_LABEL } from "../../../provider/components/kubernetesHttp01Solver";
 import { Http01Responder } from "../../stack/http01";
 import { isObject, type PropertyMap, type PropertyValue } from "../values";
 import {
@@ -12,8 +13,8 @@ import {
     requireService,
 } from "./types";
 
-/** A ConfigMap with this label maps challenge tokens to key authorizations for HTTP-01. */
-export const HTTP01_SOLVER_LABEL = "acme.pulumi.io/http01-solver";
+/** A ConfigMap with this label (the library's KubernetesHttp01Solver's) maps tokens to key authorizations. */
+export { HTTP01_SOLVER_LABEL };
 
 const TLS_SECRET_TYPE = "kubernetes.io/tls";
 const TLS_REQUIRED_KEYS = ["tls.crt", "tls.key"];
