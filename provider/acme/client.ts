@@ -17,7 +17,7 @@ import {
     UNTYPED_PROBLEM,
 } from "./errors";
 import type { AccountStatus, AuthorizationStatus, ChallengeStatus, OrderStatus } from "./status";
-import { isFailedAuthorization, isFinalOrderStatus, isPendingAuthorization } from "./status";
+import { isFailedAuthorization, isFinalizedOrderStatus, isFinalOrderStatus, isPendingAuthorization } from "./status";
 import { type AcmeTiming, DEFAULT_TIMING, nextPollDelay, parseRetryAfter } from "./timing";
 import { Exchange, type InstrumentedClient, Transport, TransportFailure } from "./transport";
 
@@ -120,6 +120,16 @@ export interface AcmeAccountClient {
     downloadCertificate(certificateUrl: string, preferredChain?: string | null): Promise<string>;
     /** Idempotent: an already revoked certificate is fine. RFC 5280 reason code, default 0 (unspecified). */
     revokeCertificate(certificatePem: string, reason?: number): Promise<void>;
+}
+
+const INVALID_ORDER_BRAND = Symbol.for("pulumi-acme-certs.InvalidOrder");
+
+/**
+ * Whether `error` is waitForOrder's report that the order itself turned invalid (a challenge failed), as opposed
+ * to a request that failed: only the first means the order is dead.
+ */
+export function isInvalidOrderError(error: unknown): boolean {
+    return isAcmeProblem(error) && INVALID_ORDER_BRAND in error;
 }
 
 /** Clients by directory, account key and trust, for the life of the process. */
@@ -311,7 +321,11 @@ class AccountClient implements AcmeAccountClient {
                 return { order: polled, retryAfterMs: parseRetryAfter(retryAfter, this.timing.now()) };
             });
             if (until.includes(order.status)) return order;
-            if (order.status === "invalid") throw await this.orderFailure(order);
+            if (order.status === "invalid") {
+                const failure = await this.orderFailure(order);
+                Object.defineProperty(failure, INVALID_ORDER_BRAND, { value: true });
+                throw failure;
+            }
             if (isFinalOrderStatus(order.status)) {
                 throw new Error(`Order ${url} is ${order.status} and will never become ${wanted}`);
             }
@@ -334,15 +348,24 @@ class AccountClient implements AcmeAccountClient {
         }
     }
 
-    finalizeOrder(order: AcmeOrder, csrPem: string): Promise<AcmeOrder> {
-        return this.perform(`finalize order ${order.url}`, async () => {
-            await this.ensureAccountUrl();
-            const finalized = await this.client.finalizeOrder(
-                unsavedOrder({ url: order.url, finalize: order.finalize }),
-                csrPem,
-            );
-            return toOrder(order.url, finalized);
-        });
+    async finalizeOrder(order: AcmeOrder, csrPem: string): Promise<AcmeOrder> {
+        try {
+            return await this.perform(`finalize order ${order.url}`, async () => {
+                await this.ensureAccountUrl();
+                const finalized = await this.client.finalizeOrder(
+                    unsavedOrder({ url: order.url, finalize: order.finalize }),
+                    csrPem,
+                );
+                return toOrder(order.url, finalized);
+            });
+        } catch (error) {
+            // A finalize that reached the CA but whose answer was lost is retried, and the CA refuses the retry
+            // (orderNotReady): the order is already on its way, so carry on from where it is.
+            if (!isAcmeProblem(error, AcmeErrorType.orderNotReady)) throw error;
+            const current = await this.getOrder(order.url);
+            if (isFinalizedOrderStatus(current.status)) return current;
+            throw error;
+        }
     }
 
     downloadCertificate(certificateUrl: string, preferredChain?: string | null): Promise<string> {

@@ -10,6 +10,11 @@ export function isFinalOrderStatus(status: OrderStatus): boolean {
     return status === "valid" || status === "invalid";
 }
 
+/** The order was finalized: the CA is issuing its certificate, or has issued it. */
+export function isFinalizedOrderStatus(status: OrderStatus): boolean {
+    return status === "processing" || status === "valid";
+}
+
 /** The order can still lead to a certificate. */
 export function isLiveOrderStatus(status: OrderStatus): boolean {
     return status !== "invalid";

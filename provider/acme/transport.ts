@@ -189,7 +189,8 @@ export class Transport {
 
     /**
      * Sends until the answer is not worth retrying: HTTP 429, 5xx and transient network errors are retried up
-     * to timing.maxAttempts, waiting as Retry-After says or with exponential backoff.
+     * to timing.maxAttempts, waiting as Retry-After says or with exponential backoff. A badNonce that outlived
+     * acme-client's own resends is retried too, at once: a fresh nonce is the remedy, not waiting.
      */
     private async withRetries(request: RequestLine, attempt: () => Promise<HttpResponse>): Promise<HttpResponse> {
         for (let attemptNumber = 1; ; attemptNumber++) {
@@ -205,11 +206,13 @@ export class Transport {
             const exchange = this.exchanges.getStore();
             if (exchange) exchange.attempts = attemptNumber;
 
-            if (response && !isRetryableStatus(response.status)) return response;
+            const badNonce = response !== undefined && isBadNonceResponse(response);
+            if (response && !badNonce && !isRetryableStatus(response.status)) return response;
             if (connectionError && !isNetworkError(connectionError)) {
                 throw connectionFailure(request, connectionError, attemptNumber);
             }
-            const retryAfterMs = response ? parseRetryAfter(response.headers["retry-after"], this.timing.now()) : null;
+            // The next attempt signs with a fresh nonce, which is all a badNonce needs: no wait.
+            const retryAfterMs = badNonce ? 0 : parseRetryAfter(response?.headers["retry-after"], this.timing.now());
             const step = nextStep(attemptNumber, retryAfterMs, this.timing);
             if (step.kind === "retry") {
                 await this.timing.sleep(step.delayMs);

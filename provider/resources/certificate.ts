@@ -2,17 +2,18 @@
 // downloads the certificate. Renewal is decided in diff, from the stored validity alone.
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { type AcmeAccountClient, type AcmeOrder, accountClient } from "../acme/client";
-import { isAcmeProblem } from "../acme/errors";
+import { type AcmeAccountClient, type AcmeOrder, accountClient, isInvalidOrderError } from "../acme/client";
+import { type AcmeProblem, type AcmeProblemError, isAcmeProblem } from "../acme/errors";
 import { isPendingAuthorization, isValidAuthorization } from "../acme/status";
 import { describeCertificate, splitPemChain } from "../crypto/certificate";
 import { inspectCsr } from "../crypto/csr";
-import type { DnsChallengeRecord } from "../dns01/names";
+import { authorizationName, challengeRecordName, type DnsChallengeRecord } from "../dns01/names";
 import { PropagationTimeoutError, waitForTxtRecords } from "../dns01/propagation";
 import { renewalDecision, renewAt as renewalTime, renewBeforeProblem, type Validity } from "../renewal/policy";
 import { type AccountFields, type AcmeAccountArgs, accountInputs, accountRef, checkAccountFields } from "./account";
 import {
     changedKeys,
+    checkResult,
     Failures,
     isUnknown,
     jsonClean,
@@ -154,7 +155,7 @@ export async function check(
         revokeOnDestroy,
         preferredChain: optionalString(news.preferredChain),
     };
-    return { inputs, failures: failures.list };
+    return checkResult(inputs, failures);
 }
 
 function checkPropagation(value: unknown, failures: Failures): unknown {
@@ -217,11 +218,12 @@ export async function diff(
     news: CertificateInputs,
 ): Promise<pulumi.dynamic.DiffResult> {
     const subject = olds.dnsNames.join(", ");
+    // First, so that a renewBefore as long as the certificate fails the preview even while its Order changes too.
+    const renewal = renewalOf(olds, news.renewBefore);
     if (changedKeys(olds, news, ["orderUrl"]).length > 0) {
         report(subject, "will be issued from its Order's new order");
         return updateDiff(["orderUrl"]);
     }
-    const renewal = renewalOf(olds, news.renewBefore);
     const changes = changedKeys(olds, news, [
         "renewBefore",
         "revokeOnDestroy",
@@ -232,13 +234,18 @@ export async function diff(
         "csrPem",
     ]);
     if (renewal?.due) {
-        report(subject, `${renewal.message}, but its Order has not placed a new order yet: ${REFRESH_NEEDED}`);
+        report(subject, `${renewal.message}; ${RENEWS_WITH_ITS_ORDER}`);
         changes.push("renewal");
     } else if (renewal) {
         report(subject, renewal.message);
     }
     return updateDiff(changes);
 }
+
+/** True whichever command runs the diff (preview, up, or the refresh half of `up --refresh`). */
+const RENEWS_WITH_ITS_ORDER =
+    "it is reissued from the new order its Order places once it knows the certificate is due, which a refresh " +
+    "tells it: `pulumi up --refresh` renews the order, its challenge records and this certificate in one run";
 
 const REFRESH_NEEDED =
     "run `pulumi up --refresh` (the refresh shows the Order its certificate, and the Order, its challenge records " +
@@ -359,9 +366,37 @@ async function validate(
         return await client.waitForOrder(order.url, ["ready", "valid"], { onProgress: progress });
     } catch (error) {
         if (!isAcmeProblem(error)) throw error;
+        if (!isInvalidOrderError(error)) {
+            // The CA did not answer (usefully): that says nothing about the order, which is kept as it is.
+            throw new Error(
+                `Unable to issue a certificate for ${subject}: ${error.message}. The order is kept: ` +
+                    "run `pulumi up` again once the CA answers.",
+                { cause: error },
+            );
+        }
         await deactivatePending(client, inputs.authorizations);
-        throw new Error(`Unable to issue a certificate for ${subject}: ${error.message}. ${NEW_ORDER_NEEDED}`);
+        const expected = expectedAnswers(client, inputs, (error as AcmeProblemError).problem);
+        throw new Error(
+            `Unable to issue a certificate for ${subject}: ${error.message}${expected}. ${NEW_ORDER_NEEDED}`,
+        );
     }
+}
+
+/** What the CA should have found for each name it refused: the answer the Order published for it. */
+function expectedAnswers(client: AcmeAccountClient, inputs: CertificateInputs, problem: AcmeProblem): string {
+    const refused = new Set((problem.subproblems ?? []).map((subproblem) => subproblem.identifier?.value));
+    const expectations = inputs.authorizations
+        .filter((authz) => refused.has(authz.name) && authz.token !== null)
+        .map((authz) => {
+            if (inputs.challengeType === "http-01") {
+                const url = `http://${authorizationName(authz.name)}/.well-known/acme-challenge/${authz.token}`;
+                return `${authz.name}: expected ${url} to answer ${JSON.stringify(client.keyAuthorization(authz.token!))}`;
+            }
+            const recordName = challengeRecordName(authz.name);
+            const values = inputs.dnsChallenges.find((record) => record.recordName === recordName)?.values ?? [];
+            return `${authz.name}: expected TXT ${recordName} to hold ${JSON.stringify(values)}`;
+        });
+    return expectations.map((expectation) => `; ${expectation}`).join("");
 }
 
 /** Answers one challenge; one answered before (by a run that crashed) is fine as long as it was not refused. */

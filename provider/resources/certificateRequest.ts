@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createCsr } from "../crypto/csr";
 import { inspectPrivateKey, publicKeyFingerprint } from "../crypto/keys";
 import { normalizeDnsName, normalizeDnsNames } from "../dns01/names";
-import { changedKeys, containsUnknown, Failures, isUnknown, replaceDiff, TYPE_MODULE } from "./dynamic";
+import { changedKeys, checkResult, containsUnknown, Failures, isUnknown, replaceDiff, TYPE_MODULE } from "./dynamic";
 
 /** X.520's upper bound for a common name; longer names can only be in subjectAltName. */
 const MAX_COMMON_NAME_LENGTH = 64;
@@ -63,7 +63,7 @@ export async function check(
     }
 
     const commonName = checkCommonName(news.commonName ?? null, dnsNames, failures);
-    return { inputs: { privateKeyPem, dnsNames, commonName }, failures: failures.list };
+    return checkResult({ privateKeyPem, dnsNames, commonName }, failures);
 }
 
 /** The normalised common name: the one given (which must be among the names), or by default the first name. */

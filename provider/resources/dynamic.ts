@@ -32,6 +32,14 @@ export class Failures {
 }
 
 /**
+ * A check's answer. The inputs are made JSON-clean: a value the program left out (undefined) must not reach the
+ * host, which cannot marshal it and would fail with "Unexpected struct type." instead of showing the failures.
+ */
+export function checkResult(inputs: object, failures: Failures): pulumi.dynamic.CheckResult {
+    return { inputs: jsonClean(inputs), failures: failures.list };
+}
+
+/**
  * A JSON-clean copy: the host's marshalling rejects `undefined`, Dates and Buffers ("Unexpected struct type."),
  * and a copy also keeps libraries from mutating what the engine gave us.
  */

@@ -8,10 +8,11 @@ import { describeCertificate, splitPemChain } from "../crypto/certificate";
 import { inspectCsr } from "../crypto/csr";
 import { type DnsChallengeRecord, groupDnsChallenges, isWildcard, normalizeDnsNames } from "../dns01/names";
 import { parseDuration } from "../renewal/duration";
-import { lifetimeSeconds, renewAt } from "../renewal/policy";
+import { lifetimeSeconds, renewAt, renewBeforeProblem } from "../renewal/policy";
 import { type AccountFields, type AcmeAccountArgs, accountInputs, accountRef, checkAccountFields } from "./account";
 import {
     changedKeys,
+    checkResult,
     containsUnknown,
     Failures,
     isUnknown,
@@ -124,7 +125,7 @@ export async function check(
     const renewBefore = optionalString(news.renewBefore);
     checkRenewBefore(renewBefore, failures);
     const inputs = { ...account, csrPem: news.csrPem, dnsNames, challengeType, profile, renewBefore };
-    return { inputs, failures: failures.list };
+    return checkResult(inputs, failures);
 }
 
 /** The order's own names, when given: normalised, and the same set as the CSR's. */
@@ -206,11 +207,10 @@ export function newOrderReasons(olds: OrderOutputs, news: OrderInputs, now: numb
     const reasons = changedKeys(olds, news, ["directoryUrl", "accountUrl", "csrPem", "challengeType", "profile"]).map(
         (key) => `${key} changed`,
     );
-    if (olds.status === "invalid") {
-        reasons.push("the order is invalid (a challenge failed, or it was abandoned)");
-    } else if (olds.status !== "valid" && olds.expires !== null && now >= Date.parse(olds.expires)) {
-        reasons.push(`the order expired at ${olds.expires}`);
-    }
+    // The stored status is only as fresh as the last refresh: an order no refresh has read since it was placed
+    // still says "pending" though its certificate may have been issued long ago, so its expiry date proves
+    // nothing. A refresh reads the truth, and the CA reports an expired or failed order as invalid.
+    if (olds.status === "invalid") reasons.push("the order is invalid (a challenge failed, or it expired unused)");
     const due = renewalPointOf(olds, news.renewBefore);
     if (due !== null && now >= Date.parse(due)) reasons.push(`its certificate is due for renewal (since ${due})`);
     return reasons;
@@ -221,7 +221,11 @@ function renewalPointOf(order: OrderOutputs, renewBefore: string | null): string
     if (isUnknown(renewBefore)) return order.renewAt;
     if (order.certificateNotBefore !== null && order.certificateNotAfter !== null) {
         const validity = { notBefore: order.certificateNotBefore, notAfter: order.certificateNotAfter };
-        return renewAt(validity, renewBeforeSeconds(renewBefore));
+        const seconds = renewBeforeSeconds(renewBefore);
+        // Fails the preview, as the Certificate's diff does: this renewBefore would place a new order on every run.
+        const problem = seconds === null ? undefined : renewBeforeProblem(seconds, validity);
+        if (problem) throw new Error(`${order.dnsNames.join(", ")}: ${problem}`);
+        return renewAt(validity, seconds);
     }
     return order.renewAt;
 }

@@ -10,7 +10,7 @@ import {
     keySpecProblems,
     type RsaBits,
 } from "../crypto/keys";
-import { changedKeys, containsUnknown, Failures, jsonClean, replaceDiff, TYPE_MODULE } from "./dynamic";
+import { changedKeys, checkResult, containsUnknown, Failures, jsonClean, replaceDiff, TYPE_MODULE } from "./dynamic";
 
 export interface PrivateKeyArgs {
     /** @default "ECDSA" */
@@ -49,7 +49,7 @@ export async function check(_olds: unknown, news: Partial<PrivateKeyArgs>): Prom
     if (!containsUnknown(inputs)) {
         for (const problem of keySpecProblems(inputs)) failures.add(propertyNamedIn(problem), problem);
     }
-    return { inputs, failures: failures.list };
+    return checkResult(inputs, failures);
 }
 
 /** keySpecProblems speaks of the field it is about; the check failure is attributed to that field. */

@@ -5,6 +5,7 @@ import { publicKeyFingerprint } from "../crypto/keys";
 import { accountRef, checkAccountKey, checkCaCertificates, checkDirectoryUrl } from "./account";
 import {
     changedKeys,
+    checkResult,
     Failures,
     isUnknown,
     jsonClean,
@@ -115,7 +116,7 @@ export async function check(
         caCertificatesPem,
         deactivateOnDelete,
     };
-    return { inputs, failures: failures.list };
+    return checkResult(inputs, failures);
 }
 
 function checkExternalAccountBinding(value: unknown, failures: Failures): void {
