@@ -134,10 +134,10 @@ describe("waitForTxtRecords at given nameservers", () => {
         );
     });
 
-    it("reports that a nameserver refuses a name outside its zones", async () => {
+    it("reports what a nameserver answers for a name in none of its zones", async () => {
         const recordName = "_acme-challenge.www.nowhere.invalid";
         const error = await timeoutOf(waitForTxtRecords([{ recordName, values: ["x"] }], direct));
-        expect(error.message).toContain(`${bind.address} returned refused`);
+        expect(error.message).toContain(`${bind.address} returned NXDOMAIN`);
     });
 
     it("looks up a nameserver given by name, labelling it with its address", async () => {
@@ -201,7 +201,7 @@ describe("waitForTxtRecords at discovered nameservers", () => {
         const recordName = "_acme-challenge.www.nowhere.invalid";
         const error = await timeoutOf(waitForTxtRecords([{ recordName, values: ["x"] }], discovered));
         expect(error.message).toContain(
-            `found no zone for ${recordName}: neither it nor a parent name has an SOA record at ${bind.address} (${recordName}: refused, www.nowhere.invalid: refused, nowhere.invalid: refused, invalid: refused); create the record in a zone that is served publicly, or set propagation.nameservers`,
+            `found no zone for ${recordName}: neither it nor a parent name has an SOA record at ${bind.address} (${recordName}: NXDOMAIN, www.nowhere.invalid: NXDOMAIN, nowhere.invalid: NXDOMAIN, invalid: NXDOMAIN); create the record in a zone that is served publicly, or set propagation.nameservers`,
         );
         expect(error.records).toEqual([{ recordName, expected: ["x"], answers: [] }]);
     });
