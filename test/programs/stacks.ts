@@ -2,10 +2,8 @@
 // the CA is a local Pebble (directory and CA bundle from stack config, as a user sets Let's Encrypt's), Route53
 // is the stack's BIND, and the certificate waits for its records at BIND itself. Shared by the tests and the demo.
 import * as dns from "node:dns";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import type { RunOptions } from "../harness/index";
+import { programStack as harnessStack, type ProgramStack } from "../harness/programStack";
 import type { BindInfo, PebbleInfo, TestStackInfo } from "../stack/index";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -18,14 +16,7 @@ export const PROGRAMS = {
     mainJob: path.join(ROOT, "program"),
 } as const;
 
-/** The test stack's zones as the fake AWS account's Route53 hosted zones. */
-export const HOSTED_ZONE_IDS = {
-    "example.test": "ZEXAMPLETEST",
-    "other.test": "ZOTHERTEST",
-    "delegated.test": "ZDELEGATEDTEST",
-} as const;
-
-const HOSTED_ZONES = Object.fromEntries(Object.entries(HOSTED_ZONE_IDS).map(([name, id]) => [id, name]));
+export { HOSTED_ZONE_IDS, type ProgramStack } from "../harness/programStack";
 
 export const DAY = 86400;
 /**
@@ -35,19 +26,9 @@ export const DAY = 86400;
  */
 export const PAST_RENEWAL_POINT = 61 * DAY;
 
-export interface ProgramStack {
-    readonly state: string;
-    /** The options of a harness run of this stack. */
-    options(extra?: Partial<RunOptions>): RunOptions;
-    /** The options of a run from state alone: refresh and destroy. */
-    stateOptions(): RunOptions;
-    remove(): void;
-}
-
 /**
- * A stack of `program` with its own state file (in `dir`, by default a new temporary directory). Its config is
- * the CA's (`acme:directoryUrl`, `acme:caCertificatesPem`; by default the test stack's Pebble), a propagation
- * check at the stack's BIND, and the program's own `config`.
+ * A stack of one of the repository's programs, whose certificates wait for their records at the stack's BIND
+ * (the programs' `propagation` config) and whose CA is `where.pebble` (default: the test stack's).
  */
 export function programStack(
     stack: TestStackInfo,
@@ -55,26 +36,16 @@ export function programStack(
     config: Record<string, unknown>,
     where: { pebble?: PebbleInfo; dir?: string } = {},
 ): ProgramStack {
-    const dir = where.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "programs-stack-"));
-    fs.mkdirSync(dir, { recursive: true });
-    const state = path.join(dir, "dev.json");
-    const services = { bind: stack.bind, http01: stack.http01, hostedZones: HOSTED_ZONES };
-    const stackConfig = { ...localConfig(stack.bind, where.pebble ?? stack.pebble), ...config };
-    return {
-        state,
-        options: (extra = {}) => ({ program, state, config: stackConfig, services, ...extra }),
-        stateOptions: () => ({ state, services }),
-        remove: () => fs.rmSync(dir, { recursive: true, force: true }),
-    };
-}
-
-/** The stack config that points a program at the local CA and DNS instead of Let's Encrypt and the internet. */
-export function localConfig(bind: BindInfo, pebble: PebbleInfo): Record<string, unknown> {
-    return {
-        "acme:directoryUrl": pebble.directoryUrl,
-        "acme:caCertificatesPem": pebble.listenerCaPem,
-        propagation: { nameservers: [bind.address], timeoutSeconds: 10, intervalSeconds: 0.5 },
-    };
+    const pebble = where.pebble ?? stack.pebble;
+    return harnessStack(
+        stack,
+        program,
+        { propagation: { nameservers: [stack.bind.address], timeoutSeconds: 10, intervalSeconds: 0.5 }, ...config },
+        {
+            ca: { directoryUrl: pebble.directoryUrl, caPem: pebble.listenerCaPem },
+            ...(where.dir ? { dir: where.dir } : {}),
+        },
+    );
 }
 
 /** The TXT values BIND serves at `name`, sorted; empty when it serves none. */
