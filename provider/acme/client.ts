@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import type * as Acme from "acme-client";
 import type * as Rfc8555 from "acme-client/types/rfc8555";
-import { publicKeyFingerprint } from "../crypto/keys";
+import { privateKeyObject, publicKeyFingerprint } from "../crypto/keys";
 import {
     AcmeErrorType,
     type AcmeProblem,
@@ -177,13 +177,7 @@ class AccountClient implements AcmeAccountClient {
         this.directoryUrl = ref.directoryUrl;
         this.acme = require("acme-client");
         this.transport = new Transport(ref.caCertificatesPem, timing);
-        this.client = this.transport.instrument(
-            new this.acme.Client({
-                directoryUrl: ref.directoryUrl,
-                accountKey: ref.accountKeyPem,
-                ...(ref.accountUrl ? { accountUrl: ref.accountUrl } : {}),
-            }),
-        );
+        this.client = this.newAcmeClient(ref.accountUrl ? { accountUrl: ref.accountUrl } : {});
         // acme-client's own JWK (members sorted, as RFC 7638 wants), hashed as its getChallengeKeyAuthorization does.
         const jwk = JSON.stringify(this.acme.crypto.getJwk(ref.accountKeyPem));
         this.thumbprint = createHash("sha256").update(jwk).digest("base64url");
@@ -440,13 +434,24 @@ class AccountClient implements AcmeAccountClient {
      * sharing this client's connection and nonces.
      */
     private clientWithBinding(binding: { keyId: string; hmacKey: string }): InstrumentedClient {
-        return this.transport.instrument(
+        return this.newAcmeClient({ externalAccountBinding: { kid: binding.keyId, hmacKey: binding.hmacKey } });
+    }
+
+    /** An acme-client Client for this account, its requests going through this client's transport. */
+    private newAcmeClient(
+        options: Pick<Acme.ClientOptions, "accountUrl" | "externalAccountBinding">,
+    ): InstrumentedClient {
+        const client = this.transport.instrument(
             new this.acme.Client({
                 directoryUrl: this.ref.directoryUrl,
                 accountKey: this.ref.accountKeyPem,
-                externalAccountBinding: { kid: binding.keyId, hmacKey: binding.hmacKey },
+                ...options,
             }),
         );
+        // acme-client signs with the PEM, which node:crypto parses again for every signature (0.7 ms); the parsed
+        // key signs in 0.03 ms.
+        client.http.accountKey = privateKeyObject(this.ref.accountKeyPem);
+        return client;
     }
 
     /** Why an order is invalid: the failed challenge of each authorization, naming its domain, else the order's error. */

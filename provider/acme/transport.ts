@@ -2,6 +2,7 @@
 // Replay-Nonces instead of a HEAD newNonce before every POST, bounded retries that honour Retry-After, and a
 // record of what each operation last saw on the wire (the source of its error message).
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { KeyObject } from "node:crypto";
 import * as http from "node:http";
 import * as https from "node:https";
 import * as tls from "node:tls";
@@ -41,15 +42,18 @@ interface SignedRequestOptions {
  * The internals of acme-client 5.4.0 this module relies on. They are not its public API, so
  * test/acme/internals.test.ts fails loudly when an upgrade changes them:
  * - `client.http` (HttpClient, `src/http.js`): `request(url, method, opts)` hands `opts` to the module-global
- *   axios instance; `getNonce()` sends HEAD newNonce; `signedRequest(url, payload, opts, attempts)` signs with a
- *   nonce from getNonce() and, on badNonce, calls `this.signedRequest` again (attempts + 1) with the nonce of the
- *   error response; `getDirectory()` fetches and caches the directory.
+ *   axios instance; `getNonce()` sends HEAD newNonce; `signedRequest(url, payload, opts, attempts)` signs with
+ *   `opts.nonce` (or, without one, a nonce from getNonce()) and, on badNonce, calls `this.signedRequest` again
+ *   (attempts + 1) with the nonce of the error response; `getDirectory()` fetches and caches the directory; `accountKey` is the key every JWS is
+ *   signed with (`createSignedBody`: `crypto.createSign(...).sign({ key: accountKey })`) and the JWK is derived
+ *   from (`getJwk`: `crypto.createPublicKey(accountKey)`), so a KeyObject serves as well as the PEM it is given.
  * - `client.api.accountUrl` (AcmeApi, `src/api.js`): the `kid` signed requests carry.
  * - `src/axios.js`: the global retry interceptor counts `config.retryAttempt` up to `retryMaxAttempts`, and
  *   replaces the error of a request that got no response with a TypeError.
  */
 export interface AcmeClientInternals {
     http: {
+        accountKey: Buffer | KeyObject;
         request(url: string, method: string, opts?: RequestOptions): Promise<HttpResponse>;
         getNonce(): Promise<string>;
         signedRequest(
@@ -95,16 +99,19 @@ export class TransportFailure extends Error {
 /** The connection to one CA for one account key and trust; every acme-client Client instrumented with it shares it. */
 export class Transport {
     private readonly agent: https.Agent;
-    private readonly nonces = new NoncePool();
+    private readonly nonces: NoncePool;
     private readonly exchanges = new AsyncLocalStorage<Exchange>();
 
     constructor(
         caCertificatesPem: string | null | undefined,
         private readonly timing: AcmeTiming,
     ) {
-        // `ca` replaces Node's roots rather than adding to them, so the public roots are listed as well.
+        // `ca` replaces Node's roots rather than adding to them, so the public roots are listed as well. Built once:
+        // an agent given `ca` builds a context from all of them for every new connection (20–35 ms), and keys its
+        // socket pool by the whole list.
         const trust = caCertificatesPem ? { ca: [...tls.rootCertificates, caCertificatesPem] } : {};
-        this.agent = new https.Agent({ keepAlive: true, ...trust });
+        this.agent = new https.Agent({ keepAlive: true, secureContext: tls.createSecureContext(trust) });
+        this.nonces = new NoncePool(timing.nonceWaitMs);
     }
 
     /** Runs `operation`, recording in `exchange` the requests it makes (concurrent operations keep theirs apart). */
@@ -127,12 +134,13 @@ export class Transport {
             // A POST is retried one level up, in signedRequest, because a retry must be signed with a fresh nonce.
             return method === "post" ? sendOnce() : this.withRetries(request, sendOnce);
         };
-        httpClient.getNonce = async () => this.nonces.take() ?? fetchNonce();
         httpClient.signedRequest = (url, payload, opts, attempts = 0) =>
             // attempts > 0 is acme-client's own badNonce resend, part of the attempt already being made here.
             attempts > 0
                 ? sign(url, payload, opts, attempts)
-                : this.withRetries({ method: "POST", url }, () => sign(url, payload, opts, 0));
+                : this.withRetries({ method: "POST", url }, () =>
+                      this.nonces.sendWithNonce((nonce) => sign(url, payload, { ...opts, nonce }, 0), fetchNonce),
+                  );
         return instrumented;
     }
 
@@ -164,7 +172,10 @@ export class Transport {
                         incoming.on("error", noteError);
                         onResponse(incoming);
                     });
-                    outgoing.on("error", noteError);
+                    outgoing.on("error", (error: Error & { code?: string }) => {
+                        if (outgoing.reusedSocket && error.code === "ECONNRESET") RESETS_OF_REUSED_SOCKETS.add(error);
+                        noteError(error);
+                    });
                     return outgoing;
                 },
             },
@@ -190,9 +201,12 @@ export class Transport {
     /**
      * Sends until the answer is not worth retrying: HTTP 429, 5xx and transient network errors are retried up
      * to timing.maxAttempts, waiting as Retry-After says or with exponential backoff. A badNonce that outlived
-     * acme-client's own resends is retried too, at once: a fresh nonce is the remedy, not waiting.
+     * acme-client's own resends is retried too, at once: a fresh nonce is the remedy, not waiting. So is the first
+     * reset of a reused keep-alive connection: servers close idle connections, and one may close just as a request
+     * goes out on it, which says nothing about the CA. Either counts as an attempt.
      */
     private async withRetries(request: RequestLine, attempt: () => Promise<HttpResponse>): Promise<HttpResponse> {
+        let staleConnectionRetried = false;
         for (let attemptNumber = 1; ; attemptNumber++) {
             let response: HttpResponse | undefined;
             let connectionError: Error | undefined;
@@ -211,11 +225,14 @@ export class Transport {
             if (connectionError && !isNetworkError(connectionError)) {
                 throw connectionFailure(request, connectionError, attemptNumber);
             }
-            // The next attempt signs with a fresh nonce, which is all a badNonce needs: no wait.
-            const retryAfterMs = badNonce ? 0 : parseRetryAfter(response?.headers["retry-after"], this.timing.now());
+            const staleConnection: boolean = !staleConnectionRetried && isResetOfReusedSocket(connectionError);
+            staleConnectionRetried ||= staleConnection;
+            // The next attempt signs with a fresh nonce, or goes out on another connection: neither needs a wait.
+            const retryAfterMs =
+                badNonce || staleConnection ? 0 : parseRetryAfter(response?.headers["retry-after"], this.timing.now());
             const step = nextStep(attemptNumber, retryAfterMs, this.timing);
             if (step.kind === "retry") {
-                await this.timing.sleep(step.delayMs);
+                if (step.delayMs > 0) await this.timing.sleep(step.delayMs);
                 continue;
             }
             if (response) {
@@ -235,6 +252,7 @@ export function assertAcmeClientInternals(client: Client): asserts client is Ins
         ...["request", "getNonce", "signedRequest", "getDirectory"]
             .filter((method) => typeof (httpClient as Record<string, unknown> | undefined)?.[method] !== "function")
             .map((method) => `http.${method}()`),
+        ...(httpClient && "accountKey" in httpClient ? [] : ["http.accountKey"]),
         ...(api && "accountUrl" in api ? [] : ["api.accountUrl"]),
     ];
     if (missing.length > 0) {
@@ -245,24 +263,77 @@ export function assertAcmeClientInternals(client: Client): asserts client is Ins
     }
 }
 
-/** Replay-Nonces (RFC 8555 §6.5) from earlier responses, each handed out once, newest first. */
+/**
+ * Replay-Nonces (RFC 8555 §6.5) from earlier responses, each handed out once, newest first. When there is none
+ * but signed requests are under way, a request waits a little for the nonce one of their answers will bring
+ * instead of asking for a new one (HEAD newNonce): requests sent together, such as the fetches of an order's
+ * authorizations, would otherwise cost a HEAD each but the first.
+ */
 class NoncePool {
     // A CA forgets nonces after a while; a handful of recent ones covers any burst of concurrent requests.
     private static readonly capacity = 32;
     private readonly nonces: string[] = [];
+    /** Requests waiting for an answer's nonce, first come first served; never more than requests under way. */
+    private readonly waiting: Array<(nonce: string | undefined) => void> = [];
+    /** Signed requests that have a nonce (or are fetching one): each answer will bring a new one. */
+    private underWay = 0;
+
+    /** `maxWaitMs`: how long a request waits for an answer's nonce before it fetches one itself. */
+    constructor(private readonly maxWaitMs: number) {}
+
+    /** Runs one signed request, `send`, with a pooled nonce, one from an answer under way, or one from `fetch`. */
+    async sendWithNonce<T>(send: (nonce: string) => Promise<T>, fetch: () => Promise<string>): Promise<T> {
+        const nonce = await this.take();
+        try {
+            return await send(nonce ?? (await fetch()));
+        } finally {
+            this.underWay -= 1;
+            // Requests waiting beyond the answers still to come would wait in vain.
+            while (this.waiting.length > this.underWay) this.waiting.pop()!(undefined);
+        }
+    }
 
     add(nonce: string): void {
+        const waiter = this.waiting.shift();
+        if (waiter) {
+            waiter(nonce);
+            return;
+        }
         this.nonces.push(nonce);
         if (this.nonces.length > NoncePool.capacity) this.nonces.shift();
     }
 
-    take(): string | undefined {
-        return this.nonces.pop();
+    /** A nonce, or undefined when there is none to be had soon; either way the caller is now under way. */
+    private take(): Promise<string | undefined> {
+        const pooled = this.nonces.pop();
+        if (pooled !== undefined || this.waiting.length >= this.underWay) {
+            this.underWay += 1;
+            return Promise.resolve(pooled);
+        }
+        return new Promise((resolve) => {
+            const handOut = (nonce: string | undefined) => {
+                clearTimeout(timer);
+                this.underWay += 1;
+                resolve(nonce);
+            };
+            const timer = setTimeout(() => {
+                this.waiting.splice(this.waiting.indexOf(handOut), 1);
+                handOut(undefined);
+            }, this.maxWaitMs);
+            this.waiting.push(handOut);
+        });
     }
 }
 
 function isBadNonceResponse(response: HttpResponse): boolean {
     return response.status === 400 && (response.data as { type?: unknown } | null)?.type === AcmeErrorType.badNonce;
+}
+
+/** Resets of a connection the agent had kept alive and reused (see withRetries), as the socket reported them. */
+const RESETS_OF_REUSED_SOCKETS = new WeakSet<Error>();
+
+function isResetOfReusedSocket(error: Error | undefined): boolean {
+    return error !== undefined && RESETS_OF_REUSED_SOCKETS.has(error);
 }
 
 /** An error of the socket itself (system, TLS and timeout errors all carry a code; acme-client's own never do). */

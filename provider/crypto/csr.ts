@@ -2,6 +2,7 @@
 // loaded lazily: the program process never needs them, only the provider host does.
 import { createPublicKey, webcrypto } from "node:crypto";
 import { fingerprintOfPublicKey, privateKeyObject } from "./keys";
+import { memoizeByTextAsync } from "./memo";
 
 export interface CsrDescription {
     /** The DNS names of the subjectAltName extension, in the CSR's order. */
@@ -48,8 +49,14 @@ export async function createCsr(
     return csr.toString();
 }
 
-/** Reads a CSR, or returns a problem sentence when it is not a well-formed PEM CSR. */
-export async function inspectCsr(pem: string): Promise<{ csr: CsrDescription } | { problem: string }> {
+/**
+ * Reads a CSR, or returns a problem sentence when it is not a well-formed PEM CSR. Remembered by PEM (the result
+ * is frozen): the Order and the Certificate read their CSR in Check and again in Create.
+ */
+export const inspectCsr: (pem: string) => Promise<{ csr: CsrDescription } | { problem: string }> =
+    memoizeByTextAsync(readCsr);
+
+async function readCsr(pem: string): Promise<{ csr: CsrDescription } | { problem: string }> {
     const block = CSR_BLOCK.exec(pem)?.[0];
     if (!block) {
         return {

@@ -2,6 +2,7 @@
 // choice for ECDSA: node-forge has none). Messages never contain key material.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from "node:crypto";
 import { promisify } from "node:util";
+import { memoizeByText } from "./memo";
 
 /** Key algorithms Let's Encrypt accepts for certificates and accounts. */
 export type KeyAlgorithm = "ECDSA" | "RSA";
@@ -139,8 +140,11 @@ const PEM_LABEL = /-----BEGIN ([A-Z0-9 ]+)-----/g;
  * Parses a PEM private key of any kind node:crypto reads (PKCS#8, PKCS#1, SEC1, with or without EC PARAMETERS),
  * without judging whether Let's Encrypt would accept it. Throws an Error with a sentence that never echoes the
  * input when the text is not PEM, is encrypted, holds something other than one private key, or does not decode.
+ * Remembered by PEM (the KeyObject is shared), since every step that uses a key would parse it again.
  */
-export function privateKeyObject(pem: string): KeyObject {
+export const privateKeyObject: (pem: string) => KeyObject = memoizeByText(parsePrivateKey);
+
+function parsePrivateKey(pem: string): KeyObject {
     const labels = [...pem.matchAll(PEM_LABEL)].map((match) => match[1]!);
     if (labels.length === 0) {
         throw new Error("the private key is not PEM: give a PEM private key (-----BEGIN PRIVATE KEY-----)");
@@ -167,8 +171,12 @@ export function privateKeyObject(pem: string): KeyObject {
 /**
  * Describes a PEM private key (PKCS#8, PKCS#1 "RSA PRIVATE KEY" or SEC1 "EC PRIVATE KEY"), or returns a problem
  * sentence when it is malformed or of a kind Let's Encrypt rejects (Ed25519, other curves, RSA < 2048).
+ * Remembered by PEM, like privateKeyObject; the result is frozen.
  */
-export function inspectPrivateKey(pem: string): { key: KeyDescription } | { problem: string } {
+export const inspectPrivateKey: (pem: string) => { key: KeyDescription } | { problem: string } =
+    memoizeByText(describeKey);
+
+function describeKey(pem: string): { key: KeyDescription } | { problem: string } {
     let key: KeyObject;
     try {
         key = privateKeyObject(pem);
@@ -227,8 +235,16 @@ export function describePrivateKey(pem: string): KeyDescription {
     return inspected.key;
 }
 
-/** Lower-case hex SHA-256 of the DER SubjectPublicKeyInfo of a public key, private key or certificate PEM. */
-export function publicKeyFingerprint(pem: string): string {
+/**
+ * Lower-case hex SHA-256 of the DER SubjectPublicKeyInfo of a public key, private key or certificate PEM.
+ * Remembered by PEM: every resource that talks to the CA finds its account client by the key's fingerprint.
+ */
+export const publicKeyFingerprint: (pem: string) => string = memoizeByText(fingerprintOfPem);
+
+function fingerprintOfPem(pem: string): string {
+    // A private key has usually been inspected already (every Check does): parsing it again costs 0.5 ms.
+    const inspected = inspectPrivateKey(pem);
+    if ("key" in inspected) return inspected.key.publicKeyFingerprintSha256;
     let publicKey: KeyObject;
     try {
         // createPublicKey derives the public key from a private key and reads it out of a certificate too.

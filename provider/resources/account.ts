@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AcmeAccountRef } from "../acme/client";
 import { describeCertificate, splitPemChain } from "../crypto/certificate";
 import { inspectPrivateKey } from "../crypto/keys";
+import { memoizeByText } from "../crypto/memo";
 import { type Failures, isUnknown, optionalString } from "./dynamic";
 
 /**
@@ -89,25 +90,24 @@ export function checkAccountKey(value: unknown, failures: Failures): void {
 
 export function checkCaCertificates(value: string | null, failures: Failures): void {
     if (value === null || isUnknown(value)) return;
-    const certificates = splitPemChain(value);
+    for (const problem of caCertificatesProblems(value)) failures.add("caCertificatesPem", problem);
+}
+
+/** What is wrong with a CA bundle; remembered by its text, which every Order and Certificate of an account repeats. */
+const caCertificatesProblems = memoizeByText((bundle: string): string[] => {
+    const certificates = splitPemChain(bundle);
     if (certificates.length === 0) {
-        failures.add(
-            "caCertificatesPem",
-            "caCertificatesPem holds no PEM certificate: give the CA's certificate(s) in PEM",
-        );
-        return;
+        return ["caCertificatesPem holds no PEM certificate: give the CA's certificate(s) in PEM"];
     }
-    for (const [index, pem] of certificates.entries()) {
+    return certificates.flatMap((pem, index) => {
         try {
             describeCertificate(pem);
+            return [];
         } catch {
-            failures.add(
-                "caCertificatesPem",
-                `certificate ${index + 1} of caCertificatesPem is not a valid PEM certificate`,
-            );
+            return [`certificate ${index + 1} of caCertificatesPem is not a valid PEM certificate`];
         }
-    }
-}
+    });
+});
 
 function isUrl(value: unknown): value is string {
     if (typeof value !== "string") return false;

@@ -236,7 +236,8 @@ export async function diff(
     if (renewal?.due) {
         report(subject, `${renewal.message}; ${RENEWS_WITH_ITS_ORDER}`);
         changes.push("renewal");
-    } else if (renewal) {
+    } else if (renewal && changes.length > 0) {
+        // Only with a change: a preview of a stack of unchanged certificates would print a line for each.
         report(subject, renewal.message);
     }
     return updateDiff(changes);

@@ -265,6 +265,13 @@ describe("orders", () => {
 });
 
 describe("accountClient", () => {
+    it("signs with the parsed account key, not its PEM (which node:crypto would parse for every signature)", async () => {
+        const client = createAccountClient(await freshRef());
+        const { accountKey } = (client as unknown as { client: { http: { accountKey: unknown } } }).client.http;
+        expect(accountKey).toBeInstanceOf(crypto.KeyObject);
+        expect((accountKey as crypto.KeyObject).type).toBe("private");
+    });
+
     it("returns one client for equal refs, even when the key is encoded differently", async () => {
         const ref = await freshRef();
         const sec1Pem = crypto.createPrivateKey(ref.accountKeyPem).export({ type: "sec1", format: "pem" }).toString();

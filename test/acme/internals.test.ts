@@ -1,5 +1,6 @@
 // provider/acme/transport.ts hooks into internals of acme-client 5.4.0 (see AcmeClientInternals). These tests
 // pin each one, so an upgrade that changes them fails here, by name, rather than somewhere in an order.
+import * as crypto from "node:crypto";
 import * as http from "node:http";
 import type * as net from "node:net";
 import * as acme from "acme-client";
@@ -8,6 +9,17 @@ import { AcmeErrorType } from "../../provider/acme/errors";
 import { type AcmeClientInternals, assertAcmeClientInternals } from "../../provider/acme/transport";
 import { generatePrivateKey } from "../../provider/crypto/keys";
 import { freePort } from "../stack/processes";
+
+/** The parts of acme-client's HttpClient that sign, beyond those the transport relies on. */
+type SigningHttpClient = AcmeClientInternals["http"] & {
+    jwk: object | null;
+    getJwk(): object;
+    createSignedBody(
+        url: string,
+        payload: object,
+        opts: { nonce: string; kid: string },
+    ): { protected: string; payload: string; signature: string };
+};
 
 const newClient = async () =>
     new acme.Client({
@@ -30,8 +42,30 @@ describe("acme-client internals", () => {
         const changed = { http: { request() {}, getNonce() {} }, api: {} } as unknown as acme.Client;
         expect(() => assertAcmeClientInternals(changed)).toThrow(
             "acme-client's internals differ from 5.4.0 (missing http.signedRequest(), http.getDirectory(), " +
-                "api.accountUrl): install acme-client 5.4.0, or update provider/acme/transport.ts for the new version",
+                "http.accountKey, api.accountUrl): install acme-client 5.4.0, or update provider/acme/transport.ts " +
+                "for the new version",
         );
+    });
+
+    it.each([
+        ["an ECDSA P-256", { algorithm: "ECDSA" }, "ES256"],
+        ["an RSA", { algorithm: "RSA" }, "RS256"],
+    ] as const)("signs with %s account key given as a KeyObject, with the JWK of its PEM", async (_name, spec, alg) => {
+        const pem = await generatePrivateKey(spec);
+        const client = new acme.Client({ directoryUrl: "https://ca.invalid/directory", accountKey: pem });
+        const httpClient = (client as unknown as { http: SigningHttpClient }).http;
+        const jwkOfPem = httpClient.getJwk();
+        httpClient.accountKey = crypto.createPrivateKey(pem);
+        // getJwk() caches the JWK: forget it, so that it is derived from the KeyObject.
+        httpClient.jwk = null;
+        expect(httpClient.getJwk()).toEqual(jwkOfPem);
+
+        const body = httpClient.createSignedBody("https://ca.invalid/new-order", { a: 1 }, { nonce: "n", kid: "k" });
+        expect(JSON.parse(Buffer.from(body.protected, "base64url").toString())).toMatchObject({ alg });
+        const signed = Buffer.from(`${body.protected}.${body.payload}`);
+        const signature = Buffer.from(body.signature, "base64url");
+        const publicKey = { key: crypto.createPublicKey(pem), dsaEncoding: "ieee-p1363" as const };
+        expect(crypto.verify("sha256", signed, publicKey, signature)).toBe(true);
     });
 
     it("signedRequest resends a badNonce through this.signedRequest, with attempts + 1 and the error's nonce", async () => {

@@ -55,9 +55,9 @@ describe("parseRetryAfter", () => {
 });
 
 describe("nextPollDelay", () => {
-    it("doubles from 25 ms and stays at the 3 s ceiling", () => {
+    it("doubles from 10 ms and stays at the 3 s ceiling", () => {
         const delays = [DEFAULT_TIMING.firstPollDelayMs];
         while (delays.length < 10) delays.push(nextPollDelay(delays.at(-1)!, DEFAULT_TIMING));
-        expect(delays).toEqual([25, 50, 100, 200, 400, 800, 1600, 3000, 3000, 3000]);
+        expect(delays).toEqual([10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3000]);
     });
 });

@@ -74,6 +74,19 @@ describe("requests per certificate", () => {
         expect(counts.directory).toBeUndefined();
     });
 
+    it("a warm client needs at most 2N + 6 requests for an apex and its wildcard right after registering, and no newNonce", async () => {
+        // Right after registering, one nonce is pooled; the order's two authorizations are fetched (and their
+        // challenges answered) together, so the second request of each pair waits for the first one's nonce.
+        const { client } = await registeredClient({});
+        proxy.resetCounts();
+        const apex = uniqueName();
+        await issueOverDns01(client, [apex, `*.${apex}`], dns);
+        const counts = proxy.countByKind();
+        expect(proxy.requests.length, JSON.stringify(counts)).toBeLessThanOrEqual(2 * 2 + 6);
+        expect(counts).toMatchObject({ newOrder: 1, authz: 2, challenge: 2, finalize: 1, certificate: 1 });
+        expect(counts.newNonce).toBeUndefined();
+    });
+
     it("only the first signed request of a new client fetches a nonce", async () => {
         proxy.resetCounts();
         const { client } = await registeredClient();
@@ -94,6 +107,32 @@ describe("requests per certificate", () => {
         await shared.createOrder({ dnsNames: [uniqueName()] });
         expect(requestsOf("newAccount")).toEqual([]);
         expect(requestsOf("newOrder")).toHaveLength(1);
+    });
+});
+
+describe("nonces", () => {
+    it("concurrent requests share the nonces of each other's answers, each nonce used once", async () => {
+        const { client } = await registeredClient({});
+        proxy.resetCounts();
+        await Promise.all(Array.from({ length: 20 }, () => client.createOrder({ dnsNames: [uniqueName()] })));
+        const signed = proxy.requests.filter((request) => request.method === "POST");
+        // Pebble refuses a nonce it has seen before with badNonce (400).
+        expect(signed.map((request) => request.status)).toEqual(Array(20).fill(201));
+        expect(requestsOf("newNonce").length).toBeLessThan(20);
+    });
+
+    it("a request does not wait longer than nonceWaitMs for a slow answer's nonce: it fetches one", async () => {
+        const { client } = await registeredClient({ ...fastTiming, nonceWaitMs: 50 });
+        proxy.addFault({ match: kind("newOrder"), times: 1, action: { type: "delay", ms: 1000 } });
+        proxy.resetCounts();
+        const finished: string[] = [];
+        const slow = client.createOrder({ dnsNames: [uniqueName()] }).then(() => finished.push("slow"));
+        const started = Date.now();
+        const quick = client.createOrder({ dnsNames: [uniqueName()] }).then(() => finished.push("quick"));
+        await Promise.all([slow, quick]);
+        expect(finished).toEqual(["quick", "slow"]);
+        expect(requestsOf("newNonce")).toHaveLength(1);
+        expect(requestsOf("newNonce")[0]!.startedAt - started).toBeGreaterThanOrEqual(45);
     });
 });
 
@@ -162,7 +201,7 @@ describe("retries", () => {
         expect(sleeps).toEqual([]);
     });
 
-    it("a connection reset while polling an order is retried", async () => {
+    it("a reset of a reused keep-alive connection is retried at once, once", async () => {
         const { client } = await registeredClient();
         const order = await client.createOrder({ dnsNames: [uniqueName()] });
         proxy.resetCounts();
@@ -170,7 +209,32 @@ describe("retries", () => {
         const polled = await client.waitForOrder(order.url, ["pending"]);
         expect(polled.status).toBe("pending");
         expect(requestsOf("order").map((request) => request.status)).toEqual([null, 200]);
-        expect(sleeps).toEqual([25, 1000]);
+        // Only the first poll's delay: no backoff before the retry.
+        expect(sleeps).toEqual([10]);
+    });
+
+    it("a second reset, also of a reused connection, waits the backoff of its attempt", async () => {
+        const { client } = await registeredClient({ ...fastTiming, nonceWaitMs: 20 });
+        const order = await client.createOrder({ dnsNames: [uniqueName()] });
+        // Two polls at once, the first one slow, so that the second fetches a nonce of its own on a second
+        // connection: both stay in the pool.
+        proxy.addFault({ match: kind("order"), times: 1, action: { type: "delay", ms: 300 } });
+        await Promise.all([client.getOrder(order.url), client.getOrder(order.url)]);
+        proxy.resetCounts();
+        proxy.addFault({ match: kind("order"), times: 2, action: { type: "reset" } });
+        expect((await client.getOrder(order.url)).status).toBe("pending");
+        expect(requestsOf("order").map((request) => request.status)).toEqual([null, null, 200]);
+        // The retry at once was the second attempt.
+        expect(sleeps).toEqual([2000]);
+    });
+
+    it("a reset of a new connection waits the backoff", async () => {
+        const client = createAccountClient(await proxiedRef(), fastTiming);
+        proxy.resetCounts();
+        proxy.addFault({ match: kind("directory"), times: 1, action: { type: "reset" } });
+        expect(await client.directoryMeta()).toMatchObject({ externalAccountRequired: false });
+        expect(requestsOf("directory").map((request) => request.status)).toEqual([null, 200]);
+        expect(sleeps).toEqual([1000]);
     });
 
     it("a poll answered with a Retry-After waits that long before polling again", async () => {
@@ -187,7 +251,7 @@ describe("retries", () => {
         });
         expect((await client.waitForOrder(order.url, ["ready"])).status).toBe("ready");
         expect(requestsOf("order")).toHaveLength(2);
-        expect(sleeps).toEqual([25, 2000]);
+        expect(sleeps).toEqual([10, 2000]);
     });
 
     it("an order that stays pending times out, naming it, its status and how long it waited", async () => {
@@ -210,7 +274,7 @@ describe("retries", () => {
             `Order ${order.url} is still pending after waiting 1 s for it to become ready: the CA has not ` +
                 "finished; try again later, or raise timeoutSeconds (now 1)",
         );
-        expect(polls).toEqual([25, 50, 100, 200, 400]);
+        expect(polls).toEqual([10, 20, 40, 80, 160, 320]);
         expect(progress).toEqual([`order ${order.url} is pending, waiting for ready`]);
     });
 

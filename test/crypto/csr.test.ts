@@ -163,6 +163,14 @@ describe("inspectCsr", () => {
         expect(await inspectCsr(pem)).toEqual({ problem });
     });
 
+    it("reads a CSR once: every caller gets the same frozen description", async () => {
+        const csrPem = await createCsr(await generatePrivateKey({ algorithm: "ECDSA" }), ["a.example.test"]);
+        const [first, second] = await Promise.all([inspectCsr(csrPem), inspectCsr(csrPem)]);
+        expect(second).toBe(first);
+        expect(await inspectCsr(csrPem)).toBe(first);
+        expect(Object.isFrozen((first as { csr: { dnsNames: string[] } }).csr.dnsNames)).toBe(true);
+    });
+
     it("says a truncated CSR does not decode", async () => {
         const csrPem = await createCsr(await generatePrivateKey({ algorithm: "ECDSA" }), ["a.example.test"]);
         const der = derOf(csrPem);

@@ -4,8 +4,10 @@ import {
     describePrivateKey,
     generatePrivateKey,
     inspectPrivateKey,
+    type KeyDescription,
     type KeySpec,
     keySpecProblems,
+    privateKeyObject,
     publicKeyFingerprint,
 } from "../../provider/crypto/keys";
 import { ecKey, expectNoPemBody, pkcs8Pem, rsaKey, sha256OfPemBody } from "./fixtures";
@@ -322,6 +324,24 @@ describe("inspectPrivateKey", () => {
     it.each(rejected)("%s", (_name, pem, problem) => {
         expect(inspectPrivateKey(pem)).toEqual({ problem });
         expectNoPemBody(problem, pem);
+    });
+});
+
+describe("inspectPrivateKey, privateKeyObject and publicKeyFingerprint remember their answers by PEM", () => {
+    it("give the same (frozen) description, KeyObject and fingerprint for the same PEM", () => {
+        const pem = pkcs8Pem(ecKey("prime256v1"));
+        const description = inspectPrivateKey(pem);
+        expect(inspectPrivateKey(pem)).toBe(description);
+        expect(Object.isFrozen((description as { key: object }).key)).toBe(true);
+        expect(privateKeyObject(pem)).toBe(privateKeyObject(pem));
+        expect(publicKeyFingerprint(pem)).toBe((description as { key: KeyDescription }).key.publicKeyFingerprintSha256);
+    });
+
+    it("still tell keys apart, and refuse an unreadable one every time", () => {
+        const [a, b] = [pkcs8Pem(ecKey("prime256v1")), pkcs8Pem(ecKey("prime256v1"))];
+        expect(publicKeyFingerprint(a)).not.toBe(publicKeyFingerprint(b));
+        expect(() => privateKeyObject("not a key")).toThrow(/not PEM/);
+        expect(() => privateKeyObject("not a key")).toThrow(/not PEM/);
     });
 });
 

@@ -322,6 +322,18 @@ describe("Certificate diff", () => {
         );
     });
 
+    it("prints nothing for an unchanged certificate that is not due (a preview of many stays quiet)", async () => {
+        const olds = certificateState();
+        await certificate.diff("id", olds, certificateInputs(olds));
+        expect(vi.mocked(console.log)).not.toHaveBeenCalled();
+    });
+
+    it("says when the renewal is due once something changes", async () => {
+        const olds = certificateState();
+        await certificate.diff("id", olds, certificateInputs(olds, { renewBefore: "60d" }));
+        expect(vi.mocked(console.log).mock.calls.flat().join("\n")).toMatch(/example\.test: renewal due at \d{4}-/);
+    });
+
     it("says why when the renewal is due, naming the refresh that renews the order too", async () => {
         const log = vi.mocked(console.log);
         const olds = certificateState({ notBefore: iso(NOW - 70 * DAY), notAfter: iso(NOW + 20 * DAY) });
