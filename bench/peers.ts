@@ -1,6 +1,6 @@
 // The peers, lego and certbot (Debian packages), each a new process per certificate with a stored account, talking
-// to the CA through the bench's counting proxy and writing DNS-01 answers into the stack's BIND through
-// hooks/txt-record.sh. Command lines as in shared/notes/perf-baselines.md.
+// to the CA (straight to Pebble, or through the bench's counting proxy) and writing DNS-01 answers into the
+// stack's BIND through hooks/txt-record.sh. Command lines as in shared/notes/perf-baselines.md.
 import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -12,14 +12,17 @@ export type PeerName = "lego" | "lego-defaults" | "certbot";
 
 /** Where the peers find the CA, the DNS and their state. */
 export interface PeerEnvironment {
-    /** The CA's directory through the proxy. */
+    /** The CA's directory: Pebble's own, or the proxy's. */
     directoryUrl: string;
-    /** The proxy's certificate, which the peers must trust. */
+    /** The certificate of that HTTPS listener, which the peers must trust. */
     caFile: string;
     bind: BindInfo;
     /** The BIND zone every bench name is in. */
     zone: string;
-    /** Accounts and certificates of both peers live here across runs (the account is made in the warm-up). */
+    /**
+     * Accounts and certificates of both peers live here across runs. Both keep an account per directory URL, made
+     * in the warm-up.
+     */
     stateDir: string;
 }
 
@@ -132,14 +135,18 @@ export function runPeer(peer: PeerName, environment: PeerEnvironment, names: rea
     return start(peer, environment, names).finished;
 }
 
-/** One process per certificate, all started at once; memory summed over their process trees (hooks included). */
+/**
+ * One process per certificate, all started at once; with `sampleMemory`, memory summed over their process trees
+ * (hooks included). Sampling scans /proc every 25 ms, which is work on the shared cores: timed runs go without.
+ */
 export async function runPeersAtOnce(
     peer: PeerName,
     environment: PeerEnvironment,
     nameSets: readonly (readonly string[])[],
-): Promise<PeerRun & { memory: TreeMemoryPeak }> {
+    { sampleMemory }: { sampleMemory: boolean },
+): Promise<PeerRun & { memory: TreeMemoryPeak | null }> {
     const live = new Set<number>();
-    const sampler = sampleTreeMemory(() => [...live]);
+    const sampler = sampleMemory ? sampleTreeMemory(() => [...live]) : null;
     const startedAt = epochNow();
     const runs = nameSets.map((names) => {
         const started = start(peer, environment, names);
@@ -148,7 +155,7 @@ export async function runPeersAtOnce(
     });
     const results = await Promise.allSettled(runs);
     const endedAt = epochNow();
-    const memory = sampler.stop();
+    const memory = sampler?.stop() ?? null;
     const failures = results.flatMap((result) => (result.status === "rejected" ? [result.reason as Error] : []));
     if (failures.length > 0) {
         throw new Error(

@@ -28,7 +28,7 @@ export async function publishDns01(
         const value = txtValueOf(challengeOf(authorization, "dns-01"));
         valuesByRecord.set(record, [...(valuesByRecord.get(record) ?? []), value]);
     }
-    for (const [record, values] of valuesByRecord) dns.setTxt(record, values);
+    dns.setTxtRecordSets([...valuesByRecord].map(([recordName, values]) => ({ recordName, values })));
     return authorizations;
 }
 
@@ -45,7 +45,7 @@ export async function finalizeAndDownload(
     return { order: valid, chainPem, keyPem };
 }
 
-/** A whole certificate for `dnsNames` over DNS-01. */
+/** A whole certificate for `dnsNames` over DNS-01, its challenges answered together as the Certificate does. */
 export async function issueOverDns01(
     client: AcmeAccountClient,
     dnsNames: string[],
@@ -53,8 +53,8 @@ export async function issueOverDns01(
 ): Promise<{ order: AcmeOrder; chainPem: string; keyPem: string }> {
     const order = await client.createOrder({ dnsNames });
     const authorizations = await publishDns01(client, order, dns);
-    for (const authorization of authorizations) {
-        await client.answerChallenge(challengeOf(authorization, "dns-01").url);
-    }
+    await Promise.all(
+        authorizations.map((authorization) => client.answerChallenge(challengeOf(authorization, "dns-01").url)),
+    );
     return finalizeAndDownload(client, await client.waitForOrder(order.url, ["ready"]), dnsNames);
 }

@@ -88,12 +88,9 @@ describe("one account, one provider host, twenty certificates at once", () => {
         });
         const placed = await Promise.all(orders.map(checkAndCreate));
 
-        const dns = new DnsUpdater(stack.bind);
-        for (const outputs of placed) {
-            for (const record of outputs.dnsChallenges as Array<{ recordName: string; values: string[] }>) {
-                dns.setTxt(record.recordName, record.values);
-            }
-        }
+        new DnsUpdater(stack.bind).setTxtRecordSets(
+            placed.flatMap((outputs) => outputs.dnsChallenges as Array<{ recordName: string; values: string[] }>),
+        );
 
         const certificates = await registrations((lib) => {
             placed.forEach((outputs, index) => {

@@ -145,10 +145,9 @@ describe("the lifecycle through the host", () => {
             csrPem: created.csr.outputs.csrPem!,
         });
         const order = created.order.outputs;
-        const dns = new DnsUpdater(stack.bind);
-        for (const record of order.dnsChallenges as Array<{ recordName: string; values: string[] }>) {
-            dns.setTxt(record.recordName, record.values);
-        }
+        new DnsUpdater(stack.bind).setTxtRecordSets(
+            order.dnsChallenges as Array<{ recordName: string; values: string[] }>,
+        );
         created.certificate = await checkAndCreate("Certificate", "certificate", {
             ...accountFields,
             orderUrl: order.orderUrl!,

@@ -84,9 +84,12 @@ export function accountFields(account: registration.RegistrationOutputs) {
 
 /** Publishes what the order asks for, as the program's records (or HTTP-01 solver) would. */
 export async function publish(stack: TestStackInfo, anOrder: order.OrderOutputs, options: IssueOptions = {}) {
-    const dns = new DnsUpdater(stack.bind);
-    for (const record of anOrder.dnsChallenges)
-        dns.setTxt(record.recordName, options.publish?.(record) ?? record.values);
+    new DnsUpdater(stack.bind).setTxtRecordSets(
+        anOrder.dnsChallenges.map((record) => ({
+            recordName: record.recordName,
+            values: options.publish?.(record) ?? record.values,
+        })),
+    );
     const http = new Http01Responder(stack.http01);
     for (const challenge of anOrder.httpChallenges) await http.add(challenge.token, challenge.keyAuthorization);
 }

@@ -27,6 +27,26 @@ describe("test stack", () => {
         await expect(resolver.resolveTxt(name)).rejects.toMatchObject({ code: "ENODATA" });
     });
 
+    it("BIND takes many TXT record sets in several zones at once, each replaced as setTxt would", async () => {
+        const resolver = new dns.promises.Resolver();
+        resolver.setServers([stack.bind.address]);
+        const [kept, replaced, emptied] = [1, 2, 3].map(() => `_acme-challenge.${uniqueName()}`);
+        const elsewhere = `_acme-challenge.${uniqueName("other.test")}`;
+        const updater = new DnsUpdater(stack.bind);
+        updater.setTxt(replaced!, ["old"]);
+        updater.setTxt(emptied!, ["old"]);
+        updater.setTxtRecordSets([
+            { recordName: kept!, values: ["a", "b"] },
+            { recordName: replaced!, values: ["new"] },
+            { recordName: emptied!, values: [] },
+            { recordName: elsewhere, values: ["other zone"] },
+        ]);
+        expect((await resolver.resolveTxt(kept!)).flat().sort()).toEqual(["a", "b"]);
+        expect((await resolver.resolveTxt(replaced!)).flat()).toEqual(["new"]);
+        await expect(resolver.resolveTxt(emptied!)).rejects.toMatchObject({ code: "ENODATA" });
+        expect((await resolver.resolveTxt(elsewhere)).flat()).toEqual(["other zone"]);
+    });
+
     it("Pebble issues apex + wildcard over DNS-01 validated against BIND, chained to its root", async () => {
         acme.axios.defaults.httpsAgent = new https.Agent({ ca: stack.pebble.listenerCaPem });
         const apex = uniqueName();
