@@ -122,5 +122,5 @@ export function acmKeyProblem(pem: string): string | undefined {
         : details.namedCurve
           ? ` on ${details.namedCurve}`
           : "";
-    return `ACM cannot import a ${key.asymmetricKeyType} key${size}: use an ECDSA P256/P384 or RSA 2048–4096 key`;
+    return `ACM cannot import this ${key.asymmetricKeyType} key${size}: use an ECDSA P256/P384 or RSA 2048–4096 key`;
 }

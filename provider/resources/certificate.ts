@@ -23,8 +23,8 @@ import {
     updateDiff,
 } from "./dynamic";
 import {
-    CHALLENGE_TYPES,
     type ChallengeType,
+    checkChallengeType,
     checkCsr,
     checkRenewBefore,
     namesDifferProblem,
@@ -115,13 +115,7 @@ export async function check(
 ): Promise<pulumi.dynamic.CheckResult> {
     const failures = new Failures();
     const account = checkAccountFields(news, failures);
-    const challengeType = news.challengeType ?? "dns-01";
-    if (!isUnknown(challengeType) && !CHALLENGE_TYPES.includes(challengeType as ChallengeType)) {
-        failures.add(
-            "order",
-            `the order's challengeType ${JSON.stringify(challengeType)} is not supported: pass an Order as \`order\``,
-        );
-    }
+    const challengeType = checkChallengeType(news.challengeType, "order", failures);
     if (!isUnknown(news.orderUrl) && (typeof news.orderUrl !== "string" || news.orderUrl.length === 0)) {
         failures.add("order", "order is required: pass the Order this certificate finalizes");
     }
@@ -284,29 +278,24 @@ export async function update(
     };
 }
 
-function issuedFieldsOf(certificate: CertificateOutputs) {
-    const {
-        certificatePem,
-        issuerPem,
-        fullChainPem,
-        notBefore,
-        notAfter,
-        renewAt,
-        serialNumber,
-        issuerCommonName,
-        certificateUrl,
-    } = certificate;
-    return {
-        certificatePem,
-        issuerPem,
-        fullChainPem,
-        notBefore,
-        notAfter,
-        renewAt,
-        serialNumber,
-        issuerCommonName,
-        certificateUrl,
-    };
+/** What issuing produced, as opposed to what the inputs asked for: kept as they are by a state-only update. */
+export const ISSUED_FIELDS = [
+    "certificatePem",
+    "issuerPem",
+    "fullChainPem",
+    "notBefore",
+    "notAfter",
+    "renewAt",
+    "serialNumber",
+    "issuerCommonName",
+    "certificateUrl",
+] as const satisfies ReadonlyArray<keyof CertificateOutputs>;
+
+function issuedFieldsOf(certificate: CertificateOutputs): Pick<CertificateOutputs, (typeof ISSUED_FIELDS)[number]> {
+    return Object.fromEntries(ISSUED_FIELDS.map((field) => [field, certificate[field]])) as Pick<
+        CertificateOutputs,
+        (typeof ISSUED_FIELDS)[number]
+    >;
 }
 
 /** Takes the order from wherever it is (a crash may have left it anywhere) to a downloaded certificate. */

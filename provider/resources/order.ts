@@ -106,13 +106,7 @@ export async function check(
 ): Promise<pulumi.dynamic.CheckResult> {
     const failures = new Failures();
     const account = checkAccountFields(news, failures);
-    const challengeType = news.challengeType ?? "dns-01";
-    if (!isUnknown(challengeType) && !CHALLENGE_TYPES.includes(challengeType as ChallengeType)) {
-        failures.add(
-            "challengeType",
-            `challengeType ${JSON.stringify(challengeType)} is not supported: use "dns-01" or "http-01"`,
-        );
-    }
+    const challengeType = checkChallengeType(news.challengeType, "challengeType", failures);
     const csrNames = await checkCsr(news.csrPem, challengeType, failures);
     const dnsNames = checkOrderedNames(news.dnsNames, csrNames, failures);
     const profile = optionalString(news.profile);
@@ -154,6 +148,21 @@ export function namesDifferProblem(csrNames: readonly string[], orderNames: read
         `the CSR's names [${csrNames.join(", ")}] differ from the order's [${orderNames.join(", ")}]: ` +
         "give the Order and the Certificate the CertificateRequest made for these names"
     );
+}
+
+/**
+ * Shared with Certificate (which reports it under `order`, where its value comes from): the challenge type,
+ * "dns-01" when none is given, or a failure.
+ */
+export function checkChallengeType(value: unknown, property: string, failures: Failures): unknown {
+    const challengeType = value ?? "dns-01";
+    if (!isUnknown(challengeType) && !CHALLENGE_TYPES.includes(challengeType as ChallengeType)) {
+        failures.add(
+            property,
+            `challengeType ${JSON.stringify(challengeType)} is not supported: use "dns-01" or "http-01"`,
+        );
+    }
+    return challengeType;
 }
 
 /** Shared with Certificate: the CSR must be well formed, self-signed, and name only names the challenge can prove. */

@@ -126,12 +126,12 @@ describe("LoadBalancerCertificate", () => {
         [
             "an Ed25519 key",
             crypto.generateKeyPairSync("ed25519").privateKey,
-            /ACM cannot import a ed25519 key: use an ECDSA P256\/P384 or RSA 2048–4096 key/,
+            /ACM cannot import this ed25519 key: use an ECDSA P256\/P384 or RSA 2048–4096 key/,
         ],
         [
             "an RSA key of 1536 bits",
             crypto.generateKeyPairSync("rsa", { modulusLength: 1536 }).privateKey,
-            /ACM cannot import a rsa key of 1536 bits/,
+            /ACM cannot import this rsa key of 1536 bits/,
         ],
         ["a P-256 key", crypto.generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey, undefined],
         ["an RSA 2048 key", crypto.generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey, undefined],

@@ -7,12 +7,13 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { type HarnessRun, readState, up } from "../harness/index";
 import type { StackState } from "../harness/state";
 import { isSecret, type PropertyValue } from "../harness/values";
+import { txtValuesAt } from "../stack/bind";
 import { expectChainTo } from "../stack/chain";
 import { pebbleRootPem } from "../stack/index";
 import { uniqueName } from "../stack/names";
 import { startLostAnswerProxy } from "./lostAnswers";
 import { startSlowDns } from "./slowDns";
-import { programStack, txtValuesAt } from "./stacks";
+import { programStack } from "./stacks";
 import { type CaProxy, keyMaterialIn, ofKind, ordersCreated, startCaProxy } from "./support";
 
 const stack = inject("stack");
@@ -59,7 +60,7 @@ async function expectConverged(run: HarnessRun, state: string, names: string[], 
     const declared = run.outputs.dnsChallenges as Array<{ recordName: string; values: string[] }>;
     for (const name of names) {
         const record = declared.find((r) => r.recordName === `_acme-challenge.${name}`);
-        expect(await txtValuesAt(stack, `_acme-challenge.${name}`)).toEqual([...record!.values].sort());
+        expect(await txtValuesAt(stack.bind, `_acme-challenge.${name}`)).toEqual([...record!.values].sort());
     }
 }
 

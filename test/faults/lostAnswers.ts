@@ -3,10 +3,9 @@
 // client sees ECONNRESET and retries); a held answer is never sent (the client waits until it gives up, or is
 // killed). Everything else is forwarded unchanged, the Host header included, so Pebble's URLs keep pointing here
 // and the CaProxy still counts every request.
-import type * as http from "node:http";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
-import { type CaProxy, type RequestKind, requestKind } from "../stack/caProxy";
+import { type CaProxy, forward, type RequestKind, readAll, requestKind } from "../stack/caProxy";
 import { selfSignedListenerCertificate } from "../stack/pebble";
 
 export interface LostAnswerProxy {
@@ -72,45 +71,4 @@ export async function startLostAnswerProxy(inner: CaProxy): Promise<LostAnswerPr
             await closed;
         },
     };
-}
-
-const HOP_BY_HOP_HEADERS = ["connection", "keep-alive", "transfer-encoding", "content-length"];
-
-function forward(
-    req: http.IncomingMessage,
-    body: Buffer,
-    upstream: URL,
-    agent: https.Agent,
-): Promise<{ status: number; headers: http.OutgoingHttpHeaders; body: Buffer }> {
-    return new Promise((resolve, reject) => {
-        const request = https.request(
-            {
-                host: upstream.hostname,
-                port: upstream.port,
-                method: req.method,
-                path: req.url,
-                headers: req.headers,
-                agent,
-            },
-            (response) => {
-                readAll(response).then((responseBody) => {
-                    const headers: http.OutgoingHttpHeaders = { ...response.headers };
-                    for (const name of HOP_BY_HOP_HEADERS) delete headers[name];
-                    headers["content-length"] = responseBody.length;
-                    resolve({ status: response.statusCode ?? 502, headers, body: responseBody });
-                }, reject);
-            },
-        );
-        request.on("error", reject);
-        request.end(body);
-    });
-}
-
-function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-        stream.on("end", () => resolve(Buffer.concat(chunks)));
-        stream.on("error", reject);
-    });
 }

@@ -1,7 +1,5 @@
 // Stacks of the fault suite's program (programs/acme) run through the harness: one state file per stack, the CA
 // reached through a proxy, Route53 records applied to the stack's BIND.
-import * as crypto from "node:crypto";
-import * as dns from "node:dns";
 import * as path from "node:path";
 import {
     type CaEndpoint,
@@ -36,22 +34,4 @@ export function programStack(stack: TestStackInfo, options: ProgramStackOptions)
         ...(options.eab ? { eabKeyId: options.eab.keyId, eabHmacKey: { secure: options.eab.hmacKey } } : {}),
     };
     return harnessStack(stack, PROGRAM, config, { ca: options.ca });
-}
-
-/** The TXT values BIND serves at `name` (empty when it has none). */
-export async function txtValuesAt(stack: TestStackInfo, name: string): Promise<string[]> {
-    const resolver = new dns.promises.Resolver({ timeout: 1000, tries: 2 });
-    resolver.setServers([stack.bind.address]);
-    try {
-        return (await resolver.resolveTxt(name)).map((chunks) => chunks.join("")).sort();
-    } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === dns.NODATA || code === dns.NOTFOUND) return [];
-        throw error;
-    }
-}
-
-/** A unique first label for this test's names. */
-export function uniqueLabel(prefix = "f"): string {
-    return `${prefix}${crypto.randomBytes(5).toString("hex")}`;
 }

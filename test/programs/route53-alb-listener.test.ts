@@ -135,7 +135,7 @@ describe("LoadBalancerCertificate given a key ACM cannot import", () => {
         const run = await up(site.options());
         expect(run.ok).toBe(false);
         expect(run.error?.message).toContain(
-            "ACM cannot import a ed25519 key: use an ECDSA P256/P384 or RSA 2048–4096 key",
+            "ACM cannot import this ed25519 key: use an ECDSA P256/P384 or RSA 2048–4096 key",
         );
         expect(run.steps.filter((step) => step.type === ACM_CERTIFICATE_TYPE)).toEqual([]);
     });

@@ -1,10 +1,9 @@
 // The repository's Pulumi programs (the examples and the main job) as harness stacks against the test stack:
 // the CA is a local Pebble (directory and CA bundle from stack config, as a user sets Let's Encrypt's), Route53
 // is the stack's BIND, and the certificate waits for its records at BIND itself. Shared by the tests and the demo.
-import * as dns from "node:dns";
 import * as path from "node:path";
 import { programStack as harnessStack, type ProgramStack } from "../harness/programStack";
-import type { BindInfo, PebbleInfo, TestStackInfo } from "../stack/index";
+import type { PebbleInfo, TestStackInfo } from "../stack/index";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -48,15 +47,4 @@ export function programStack(
     );
 }
 
-/** The TXT values BIND serves at `name`, sorted; empty when it serves none. */
-export async function txtValuesAt(bind: BindInfo, name: string): Promise<string[]> {
-    const resolver = new dns.promises.Resolver({ timeout: 1000, tries: 2 });
-    resolver.setServers([bind.address]);
-    try {
-        return (await resolver.resolveTxt(name)).map((chunks) => chunks.join("")).sort();
-    } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === dns.NODATA || code === dns.NOTFOUND) return [];
-        throw error;
-    }
-}
+export { txtValuesAt } from "../stack/bind";

@@ -259,19 +259,10 @@ function certificateState(overrides: Partial<certificate.CertificateOutputs> = {
 function certificateInputs(
     state: certificate.CertificateOutputs,
     overrides: Partial<certificate.CertificateInputs> = {},
-) {
-    const {
-        certificatePem,
-        issuerPem,
-        fullChainPem,
-        notBefore,
-        notAfter,
-        renewAt,
-        serialNumber,
-        issuerCommonName,
-        certificateUrl,
-        ...inputs
-    } = state;
+): certificate.CertificateInputs {
+    const inputs = Object.fromEntries(
+        Object.entries(state).filter(([field]) => !(certificate.ISSUED_FIELDS as readonly string[]).includes(field)),
+    );
     return { ...inputs, ...overrides } as certificate.CertificateInputs;
 }
 

@@ -168,3 +168,16 @@ function replacementOf(name: string, type: string, rdata: readonly string[], ttl
 
 const absolute = (name: string) => (name.endsWith(".") ? name : `${name}.`);
 const quoted = (value: string) => `"${value}"`;
+
+/** The TXT values BIND serves at `name`, each record's strings joined, sorted; empty when it serves none. */
+export async function txtValuesAt(bind: BindInfo, name: string): Promise<string[]> {
+    const resolver = new dns.promises.Resolver({ timeout: 1000, tries: 2 });
+    resolver.setServers([bind.address]);
+    try {
+        return (await resolver.resolveTxt(name)).map((chunks) => chunks.join("")).sort();
+    } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === dns.NODATA || code === dns.NOTFOUND) return [];
+        throw error;
+    }
+}

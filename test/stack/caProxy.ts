@@ -176,7 +176,8 @@ async function relay(
 /** Headers about one connection, not the message; Content-Length is set again for the buffered body. */
 const HOP_BY_HOP_HEADERS = ["connection", "keep-alive", "transfer-encoding", "content-length"];
 
-function forward(
+/** Sends `req` (with its already-read `body`) to `upstream` and reads the whole answer. */
+export function forward(
     req: http.IncomingMessage,
     body: Buffer,
     upstream: URL,
@@ -206,7 +207,7 @@ function forward(
     });
 }
 
-function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+export function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
     return new Promise((resolve, reject) => {
         const chunks: Buffer[] = [];
         stream.on("data", (chunk: Buffer) => chunks.push(chunk));
