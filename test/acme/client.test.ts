@@ -8,13 +8,13 @@ import {
     type AcmeAccountClient as Client,
     createAccountClient,
 } from "../../provider/acme/client";
-import { AcmeErrorType, type AcmeProblemError, isAcmeProblem } from "../../provider/acme/errors";
+import { AcmeErrorType } from "../../provider/acme/errors";
 import { certificateMatchesKey, describeCertificate, splitPemChain } from "../../provider/crypto/certificate";
 import { createCsr } from "../../provider/crypto/csr";
 import { generatePrivateKey } from "../../provider/crypto/keys";
 import { DnsUpdater, Http01Responder, type PebbleServer, pebbleRootPem, startPebble } from "../stack/index";
 import { uniqueName } from "../stack/names";
-import { challengeOf, finalizeAndDownload, issueOverDns01, publishDns01 } from "./issue";
+import { challengeOf, finalizeAndDownload, issueOverDns01, publishDns01, rejection } from "./issue";
 
 const stack = inject("stack");
 const dns = new DnsUpdater(stack.bind);
@@ -31,15 +31,6 @@ async function registered(contact: string[] = []): Promise<Client> {
     const client = createAccountClient(await freshRef());
     await client.registerAccount({ contact, termsOfServiceAgreed: true });
     return client;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<AcmeProblemError> {
-    const error = await promise.then(
-        () => new Error("expected a rejection"),
-        (reason: unknown) => reason,
-    );
-    if (!isAcmeProblem(error)) throw error;
-    return error;
 }
 
 describe("accounts", () => {

@@ -1,6 +1,7 @@
 // The order flow the resources will run, step by step through an AcmeAccountClient: for tests that need a
 // certificate (or an order at a given step) from the stack's Pebble.
 import type { AcmeAccountClient, AcmeAuthorization, AcmeChallenge, AcmeOrder } from "../../provider/acme/client";
+import { type AcmeProblemError, isAcmeProblem } from "../../provider/acme/errors";
 import { createCsr } from "../../provider/crypto/csr";
 import { generatePrivateKey } from "../../provider/crypto/keys";
 import type { DnsUpdater } from "../stack/index";
@@ -57,4 +58,14 @@ export async function issueOverDns01(
         authorizations.map((authorization) => client.answerChallenge(challengeOf(authorization, "dns-01").url)),
     );
     return finalizeAndDownload(client, await client.waitForOrder(order.url, ["ready"]), dnsNames);
+}
+
+/** The AcmeProblemError `promise` rejects with (any other outcome fails the test). */
+export async function rejection(promise: Promise<unknown>): Promise<AcmeProblemError> {
+    const error = await promise.then(
+        () => new Error("expected a rejection"),
+        (reason: unknown) => reason,
+    );
+    if (!isAcmeProblem(error)) throw error;
+    return error;
 }

@@ -3,14 +3,14 @@
 import * as acme from "acme-client";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { type AcmeAccountRef, accountClient, createAccountClient } from "../../provider/acme/client";
-import { AcmeErrorType, type AcmeProblemError, isAcmeProblem, isRetryable } from "../../provider/acme/errors";
+import { AcmeErrorType, isRetryable } from "../../provider/acme/errors";
 import type { AcmeTiming } from "../../provider/acme/timing";
 import { generatePrivateKey } from "../../provider/crypto/keys";
 import { type CaProxy, type RequestKind, startCaProxy } from "../stack/caProxy";
 import { DnsUpdater } from "../stack/index";
 import { uniqueName } from "../stack/names";
 import { freePort } from "../stack/processes";
-import { challengeOf, issueOverDns01, publishDns01 } from "./issue";
+import { challengeOf, issueOverDns01, publishDns01, rejection } from "./issue";
 
 const stack = inject("stack");
 const dns = new DnsUpdater(stack.bind);
@@ -51,15 +51,6 @@ async function registeredClient(timing: Partial<AcmeTiming> = fastTiming) {
 
 const kind = (wanted: RequestKind) => (request: { kind: RequestKind }) => request.kind === wanted;
 const requestsOf = (wanted: RequestKind) => proxy.requests.filter(kind(wanted));
-
-async function rejection(promise: Promise<unknown>): Promise<AcmeProblemError> {
-    const error = await promise.then(
-        () => new Error("expected a rejection"),
-        (reason: unknown) => reason,
-    );
-    if (!isAcmeProblem(error)) throw error;
-    return error;
-}
 
 describe("requests per certificate", () => {
     it("a warm client needs at most 2N + 6 requests for one name, and no newNonce", async () => {
