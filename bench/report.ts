@@ -104,15 +104,21 @@ const SCENARIO_TITLE: Record<Scenario, string> = { "one-name": "1 name", "apex-w
 /** The runs after the warm-up. */
 const measured = <T extends { warmup: boolean }>(records: readonly T[]) => records.filter((r) => !r.warmup);
 
+/** Runs split by route (timed direct, counted through the proxy); undefined unless there are both. */
+function byRoute<T extends { route: "direct" | "proxied" }>(runs: readonly T[]) {
+    const direct = runs.filter((r) => r.route === "direct");
+    const proxied = runs.filter((r) => r.route === "proxied");
+    return direct.length > 0 && proxied.length > 0 ? { direct, proxied } : undefined;
+}
+
 /**
  * One client in one scenario: its wall time from the direct runs, its requests from the proxied ones; undefined
  * when it did not run both ways.
  */
 export function runsOf(results: Pick<Results, "runs">, scenario: Scenario, client: ClientName) {
-    const runs = measured(results.runs).filter((r) => r.scenario === scenario && r.client === client);
-    const direct = runs.filter((r) => r.route === "direct");
-    const proxied = runs.filter((r) => r.route === "proxied");
-    if (direct.length === 0 || proxied.length === 0) return undefined;
+    const routes = byRoute(measured(results.runs).filter((r) => r.scenario === scenario && r.client === client));
+    if (routes === undefined) return undefined;
+    const { direct, proxied } = routes;
     return {
         direct,
         proxied,
@@ -122,10 +128,9 @@ export function runsOf(results: Pick<Results, "runs">, scenario: Scenario, clien
 }
 
 function manyOf(results: Pick<Results, "many">, client: ManyRecord["client"]) {
-    const runs = measured(results.many).filter((r) => r.client === client);
-    const direct = runs.filter((r) => r.route === "direct");
-    const proxied = runs.filter((r) => r.route === "proxied");
-    if (direct.length === 0 || proxied.length === 0) return undefined;
+    const routes = byRoute(measured(results.many).filter((r) => r.client === client));
+    if (routes === undefined) return undefined;
+    const { direct, proxied } = routes;
     return {
         direct,
         proxied,
